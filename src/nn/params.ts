@@ -27,12 +27,20 @@ export interface ParamFactory {
   linear(name: string, inC: number, outC: number): LinearParams;
 }
 
+let instances = 0;
+
+/**
+ * Parameter keys are canonical (`G/conv_in/w`) so checkpoints and model files are stable; the
+ * TF.js variable names carry an instance number because the engine requires globally unique names
+ * (several models live in one process: the web app, tests).
+ */
 export function createParamFactory(prefix: string, rng: Rng, gain: number): ParamFactory {
   const params: ParamSet = new Map();
+  const instance = ++instances;
   const add = <T extends Tensor1D | Tensor2D | Tensor4D>(name: string, init: T): T => {
     const full = `${prefix}/${name}`;
     if (params.has(full)) throw new Error(`duplicate parameter ${full}`);
-    const v = tf.variable(init, true, full);
+    const v = tf.variable(init, true, `${full}#${instance}`);
     init.dispose();
     params.set(full, v);
     return v as unknown as T;
