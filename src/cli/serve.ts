@@ -10,6 +10,7 @@ import { defaultModelsDir } from '../store/model-registry.ts';
 import { logger } from '../log/logger.ts';
 import { createApp, type CoopcutApp } from '../server/app.ts';
 import { DEFAULT_QUEUE_OPTIONS } from '../server/job-queue.ts';
+import type { Translator } from '../translate/translator.ts';
 import { parseFlags, helpText, UsageError, type FlagTable } from './args.ts';
 
 const FLAGS: FlagTable = {
@@ -22,7 +23,7 @@ const FLAGS: FlagTable = {
   'max-upload-mb': { type: 'number', help: 'largest upload in MB (default 20)' },
   'max-pixels': { type: 'int', help: 'largest decoded image, width x height (default 50000000)' },
   'max-size': { type: 'int', help: 'largest working resolution a request may ask for (default 1024)' },
-  'no-preload': { type: 'boolean', help: 'load the default model on the first request instead of at start' },
+  'no-preload': { type: 'boolean', help: 'load (and warm up) the default model on the first request, not at start' },
 };
 
 function intFromEnv(name: string): number | undefined {
@@ -75,6 +76,17 @@ function shutdownOnSignals(app: CoopcutApp, server: Server, graceMs: number): Pr
   });
 }
 
+/**
+ * One forward pass at the working size before the first visitor: TensorFlow's first call of each
+ * kernel shape is several times slower than the next ones.
+ */
+function warmUp(t: Translator): void {
+  const side = t.workingSize;
+  const t0 = performance.now();
+  t.translateRgb({ data: new Uint8Array(side * side * 3).fill(128), width: side, height: side });
+  logger.info('model warmed up', { model: t.name, side, ms: Math.round(performance.now() - t0) });
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values, help } = parseFlags(argv, FLAGS);
   if (help) {
@@ -112,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
   if (def === null) logger.warn('no trained models found; the page will say so', { modelsDir: pool.modelsDir });
   else if (!values['no-preload']) {
     try {
-      pool.get(def);
+      warmUp(pool.get(def));
     } catch (err) {
       logger.error('the default model failed to load', { model: def, error: err });
     }
@@ -123,7 +135,7 @@ export async function run(argv: string[]): Promise<number> {
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   process.stdout.write(
     `coopcut: serving http://${shownHost}:${addr.port}/  (backend ${backend.name} via ${backend.package}, ` +
-      `${backend.threads} threads; models: ${models.length ? models.join(', ') : 'none'}${def ? `; default ${def}` : ''})\n`,
+      `threads ${backend.threads}; models: ${models.length ? models.join(', ') : 'none'}${def ? `; default ${def}` : ''})\n`,
   );
   return shutdownOnSignals(app, server, queue.timeoutMs + 5000);
 }
