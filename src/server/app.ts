@@ -13,7 +13,8 @@ import { defaultModelsDir } from '../store/model-registry.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createJobQueue, type JobQueue, type JobQueueOptions } from './job-queue.ts';
 import { createModelPool, type ModelPool } from './model-pool.ts';
-import { errorHandler, NotFoundError } from './http-errors.ts';
+import { errorHandler, NotFoundError, pathOf } from './http-errors.ts';
+import { ACCEPTED_FORMATS_TEXT } from './upload.ts';
 import { healthRouter } from './routes/health.ts';
 import { apiRouter } from './routes/api.ts';
 import { pageRouter, viewHelpers } from './routes/pages.ts';
@@ -63,9 +64,9 @@ function requestLog(logger: Logger): RequestHandler {
     const t0 = performance.now();
     res.locals.startedAt = t0;
     res.on('finish', () => {
-      const fields = { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - t0) };
+      const fields = { method: req.method, path: pathOf(req.originalUrl), status: res.statusCode, ms: Math.round(performance.now() - t0) };
       // Health probes and static files would drown the log at info level.
-      if (req.path === '/healthz' || req.path.startsWith('/static/')) logger.debug('request', fields);
+      if (fields.path === '/healthz' || fields.path.startsWith('/static/')) logger.debug('request', fields);
       else logger.info('request', fields);
     });
     next();
@@ -88,6 +89,7 @@ export function createApp(options: AppOptions = {}): CoopcutApp {
   app.set('view cache', process.env.NODE_ENV !== 'development');
   app.locals.maxUploadMb = Math.round((limits.maxFileBytes / 1024 / 1024) * 10) / 10;
   app.locals.limits = limits;
+  app.locals.acceptedFormats = ACCEPTED_FORMATS_TEXT;
   Object.assign(app.locals, viewHelpers);
 
   app.use(securityHeaders);

@@ -5,29 +5,34 @@
  * everywhere else. A client's mistake is never a 500, and no response carries a stack trace.
  */
 import type { ErrorRequestHandler, Request } from 'express';
-import { READABLE_FORMATS } from '../imaging/codec.ts';
 import { ImageTooLargeError, InvalidImageError, UnsupportedImageTypeError } from '../imaging/errors.ts';
 import { UnknownModelError } from '../store/model-registry.ts';
 import { ModelFileError } from '../store/generator-file.ts';
 import { InvalidSizeError } from '../translate/translator.ts';
 import type { Logger } from '../log/logger.ts';
 import { JobAbortedError, JobTimeoutError, QueueFullError, ShuttingDownError } from './job-queue.ts';
-import { InvalidParameterError, MalformedUploadError, MissingFileError } from './upload.ts';
+import { ACCEPTED_FORMATS_TEXT, InvalidParameterError, MalformedUploadError, MissingFileError } from './upload.ts';
+
+/** A known path asked with the wrong method. */
+export class MethodNotAllowedError extends Error {
+  readonly code = 'method_not_allowed';
+  constructor(
+    method: string,
+    readonly allow: string,
+  ) {
+    super(`${method} is not supported here; use ${allow}`);
+    this.name = 'MethodNotAllowedError';
+  }
+}
 
 /** No route for this path. */
 export class NotFoundError extends Error {
   readonly code = 'not_found';
   constructor(path: string) {
-    super(`nothing here: ${path.slice(0, 200)}`);
+    super(`there is no page or endpoint at ${path.slice(0, 200)}`);
     this.name = 'NotFoundError';
   }
 }
-
-const FORMAT_NAMES: Record<string, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', gif: 'GIF', tiff: 'TIFF', avif: 'AVIF', heif: 'HEIF' };
-/** What this build of sharp reads, for messages: "JPEG, PNG, WebP, GIF, TIFF or AVIF". */
-const ACCEPTED = ((names: string[]) => `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}`)(
-  [...READABLE_FORMATS].map((f) => FORMAT_NAMES[f] ?? f),
-);
 
 export interface HttpProblem {
   status: number;
@@ -35,6 +40,8 @@ export interface HttpProblem {
   /** safe to show to the client */
   message: string;
   retryAfterSeconds?: number;
+  /** for 405: the methods that work */
+  allow?: string;
 }
 
 /** Errors Express or its parsers raise with a client status (e.g. a malformed URL). */
@@ -57,12 +64,14 @@ export function toHttpProblem(err: unknown): HttpProblem {
   if (err instanceof InvalidSizeError) return problem(400, err);
   if (err instanceof ImageTooLargeError) return problem(413, err);
   if (err instanceof UnsupportedImageTypeError) {
-    const hint = /jpeg/i.test(err.message) ? '' : `; upload a photo as ${ACCEPTED}`;
+    // The codec's message for unrecognised bytes already lists the formats; others get the list.
+    const hint = /jpeg/i.test(err.message) ? '' : `; upload a photo as ${ACCEPTED_FORMATS_TEXT}`;
     return { status: 415, code: err.code, message: `${err.message}${hint}` };
   }
   if (err instanceof InvalidImageError) return problem(422, err);
   if (err instanceof UnknownModelError) return problem(404, err);
   if (err instanceof NotFoundError) return problem(404, err);
+  if (err instanceof MethodNotAllowedError) return { ...problem(405, err), allow: err.allow };
   if (err instanceof QueueFullError) return problem(503, err, err.retryAfterSeconds);
   if (err instanceof JobTimeoutError) return err.started ? problem(504, err) : problem(503, err, err.retryAfterSeconds);
   if (err instanceof ShuttingDownError) return problem(503, err, 5);
@@ -78,6 +87,9 @@ export function toHttpProblem(err: unknown): HttpProblem {
   return { status: 500, code: 'internal', message: 'internal error; see the server log' };
 }
 
+/** The path without the query string, which may carry anything a client typed. */
+export const pathOf = (url: string): string => url.split('?')[0] ?? url;
+
 /** API clients get JSON, browsers get pages. */
 export function wantsJson(req: Request): boolean {
   const url = req.originalUrl;
@@ -87,9 +99,13 @@ export function wantsJson(req: Request): boolean {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     const p = toHttpProblem(err);
-    const fields = { method: req.method, path: req.path, status: p.status, code: p.code };
-    if (p.status >= 500 && p.status !== 503 && p.status !== 504) logger.error('request failed', { ...fields, error: err });
-    else logger.debug('request refused', { ...fields, message: p.message });
+    const fields = { method: req.method, path: pathOf(req.originalUrl), status: p.status, code: p.code };
+    if (p.status >= 500 && p.status !== 503 && p.status !== 504) {
+      // The stack goes to the server log only; the client gets the generic message.
+      logger.error('request failed', { ...fields, error: err, stack: err instanceof Error ? err.stack : undefined });
+    } else {
+      logger.debug('request refused', { ...fields, message: p.message });
+    }
     if (res.headersSent) {
       // Half a response cannot be turned into an error page; let Express close the connection.
       next(err);
@@ -97,6 +113,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     res.status(p.status);
     if (p.retryAfterSeconds !== undefined) res.set('Retry-After', String(p.retryAfterSeconds));
+    if (p.allow !== undefined) res.set('Allow', p.allow);
     res.set('Cache-Control', 'no-store');
     if (wantsJson(req)) {
       res.json({ error: { code: p.code, message: p.message } });
@@ -117,6 +134,7 @@ export function titleOf(status: number): string {
   const titles: Record<number, string> = {
     400: 'That request did not work',
     404: 'Not found',
+    405: 'Not supported',
     413: 'Image too large',
     415: 'Not a supported image',
     422: 'The image could not be read',

@@ -4,6 +4,7 @@
  * cheaply (unknown model, bad size, wrong type, decompression bomb) is refused before the request
  * takes a place in the queue.
  */
+import type { Response } from 'express';
 import { decodeImage, encodeImage, probeImage, type OutputFormat } from '../imaging/codec.ts';
 import type { TranslateResult, Translator } from '../translate/translator.ts';
 import type { ServerContext } from './app.ts';
@@ -24,6 +25,15 @@ export interface TranslationOutcome {
   /** milliseconds waiting for a slot, and in the job (decode + inference + encode) */
   queueMs: number;
   jobMs: number;
+}
+
+/** Aborted when the client goes away, so a request still waiting in the queue is dropped. */
+export function abortOnClose(res: Response): AbortSignal {
+  const ac = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) ac.abort();
+  });
+  return ac.signal;
 }
 
 function outputName(baseName: string, model: Translator, format: OutputFormat): string {

@@ -8,11 +8,22 @@
 import type { Request, RequestHandler } from 'express';
 import multer from 'multer';
 import type { ImageLimits } from '../config.ts';
-import type { OutputFormat } from '../imaging/codec.ts';
+import { READABLE_FORMATS, type OutputFormat } from '../imaging/codec.ts';
 import { ImageTooLargeError } from '../imaging/errors.ts';
 
 export const IMAGE_FIELD = 'image';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['png', 'jpeg', 'webp'];
+
+const FORMAT_NAMES: Record<string, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', gif: 'GIF', tiff: 'TIFF', avif: 'AVIF', heif: 'HEIF' };
+
+/**
+ * What this build of sharp reads, for people: "JPEG, PNG, WebP, GIF, TIFF or AVIF". HEIF is left
+ * out: prebuilt sharp reads only AV1-coded HEIF (AVIF), not the HEVC-coded HEIC of phone cameras.
+ */
+export const ACCEPTED_FORMATS_TEXT: string = ((names: string[]) =>
+  names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? 'none'))(
+  [...READABLE_FORMATS].filter((f) => f !== 'heif').map((f) => FORMAT_NAMES[f] ?? f),
+);
 
 /** No file in the request, or an empty one. */
 export class MissingFileError extends Error {

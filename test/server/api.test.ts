@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,9 +176,23 @@ describe('POST /api/translate refuses bad input with the right status, never a 5
     await small.close();
   });
 
-  it('unknown API paths: JSON 404', async () => {
+  it('unknown API paths: JSON 404; a GET of /api/translate: 405', async () => {
     const res = await request(app).get('/api/nothing').expect(404).expect('Content-Type', /json/);
     expect(res.body.error.code).toBe('not_found');
+    const get = await request(app).get('/api/translate').expect(405).expect('Allow', 'POST');
+    expect(get.body.error.code).toBe('method_not_allowed');
+  });
+
+  it('a model whose weights are damaged: 500 with a generic message, no path or stack', async () => {
+    const broken = tempModelsDir([['broken']]);
+    writeFileSync(path.join(broken.dir, 'broken', 'weights.bin'), Buffer.alloc(10));
+    const bad = createApp({ modelsDir: broken.dir, logger: quietLogger() });
+    const res = await translate(bad).attach('image', await images.jpeg(), 'a.jpg').expect(500);
+    const err = errorOf(res.body as Buffer);
+    expect(err.code).toBe('model_unavailable');
+    expect(err.message).not.toContain(broken.dir);
+    await bad.close();
+    broken.cleanup();
   });
 
   it('with no models installed: 404 that says so', async () => {

@@ -4,18 +4,10 @@
  */
 import { Router, type Response } from 'express';
 import type { ServerContext } from '../app.ts';
+import { MethodNotAllowedError } from '../http-errors.ts';
 import { pickDefault, summarizeModel } from '../model-pool.ts';
-import { translateUpload, type TranslationOutcome } from '../translation.ts';
+import { abortOnClose, translateUpload, type TranslationOutcome } from '../translation.ts';
 import { imageUpload, readTranslateForm } from '../upload.ts';
-
-/** Aborted when the client goes away, so a request still waiting in the queue is dropped. */
-export function abortOnClose(res: Response): AbortSignal {
-  const ac = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) ac.abort();
-  });
-  return ac.signal;
-}
 
 export function timingHeaders(res: Response, out: TranslationOutcome): Record<string, string> {
   const started = typeof res.locals.startedAt === 'number' ? res.locals.startedAt : performance.now();
@@ -46,6 +38,10 @@ export function apiRouter(ctx: ServerContext): Router {
         'Cache-Control': 'no-store',
       })
       .end(out.result.data);
+  });
+
+  router.all('/translate', (req) => {
+    throw new MethodNotAllowedError(req.method, 'POST');
   });
 
   router.get('/models', (_req, res) => {

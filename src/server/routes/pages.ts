@@ -7,9 +7,8 @@ import { Router } from 'express';
 import type { ModelCard } from '../../store/model-card.ts';
 import type { ServerContext } from '../app.ts';
 import { pickDefault, summarizeModel } from '../model-pool.ts';
-import { translateUpload } from '../translation.ts';
+import { abortOnClose, translateUpload } from '../translation.ts';
 import { imageUpload, readTranslateForm } from '../upload.ts';
-import { abortOnClose } from './api.ts';
 
 export interface MetricRow {
   name: string;
