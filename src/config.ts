@@ -25,17 +25,31 @@ export const NetworkOptions = z.object({
 });
 export type NetworkOptions = z.infer<typeof NetworkOptions>;
 
-/** CoopInit stage options (facts 2.2/2.3); every value the paper leaves open is an option. */
+/**
+ * CoopInit stage options (facts 2.2/2.3); every value the paper leaves open is an option. Defaults
+ * and the measurements behind them: docs/coopinit.md.
+ */
 export const CoopOptions = z.object({
-  /** length of the cooperative stage in iterations; 0 = plain CUT */
+  /** length of the cooperative stage in iterations; 0 = plain CUT (mode coopinit: 10% of the run) */
   coopIters: z.number().int().nonnegative().default(0),
+  /** K, as CoopNets' 64 px scenes (15; CycleCoopNets 20) */
   langevinSteps: z.number().int().nonnegative().default(15),
-  langevinStepSize: z.number().positive().default(0.002),
+  /**
+   * delta. CoopNets' 0.002 moves a PatchGAN-energy revision by ~1e-9 per step (measured), so the
+   * default is set where revisions of the summed PatchGAN energy are small but visible (mean
+   * |revised - G(x)| ~ 0.03-0.1 at 32 and 64 px) and the EBM stays near equilibrium
+   */
+  langevinStepSize: z.number().positive().default(4),
+  /** off, as CycleCoopNets and the PyTorch CoopNets port; at the default delta noise would swamp the images */
   langevinNoise: z.boolean().default(false),
-  /** Gaussian reference sigma s; 0 disables the -||y||^2/(2 s^2) term */
-  refSigma: z.number().nonnegative().default(0.016),
+  /**
+   * Gaussian reference sigma s; 0 disables the -||y||^2/(2 s^2) term. CoopNets' 0.016 pairs with
+   * delta 0.002; at the default delta it would pull every pixel to 0 in one step
+   */
+  refSigma: z.number().nonnegative().default(0),
+  /** sum over patches (CoopNets sums output units; the per-pixel gradient then does not depend on image size) */
   energyReduce: z.enum(['sum', 'mean']).default('sum'),
-  /** sigma of MCMC teaching: loss ||revised - G(x)||^2 / (2 sigma^2) */
+  /** sigma of MCMC teaching: loss mean((revised - G(x))^2) / (2 sigma^2) (CoopNets sigma_G 0.3) */
   teachSigma: z.number().positive().default(0.3),
   /** alpha of alpha * (f(real)^2 + f(revised)^2) */
   energyPenalty: z.number().nonnegative().default(0),
@@ -141,7 +155,8 @@ export const PRESETS: Record<PresetName, PresetValues> = {
 export const MODE_DEFAULTS: Record<Mode, Partial<TrainOptions> & { coop?: Partial<CoopOptions> }> = {
   cut: { lambdaNCE: 1, nceIdt: true, flipEquivariance: false },
   fastcut: { lambdaNCE: 10, nceIdt: false, flipEquivariance: true },
-  // CoopInit on CUT: the cooperative stage length defaults to 10% of the schedule (see trainer).
+  // CoopInit on CUT: without --coop-iters the cooperative stage is 10% of the run
+  // (COOP_DEFAULT_FRACTION in training/stage-plan.ts, filled in by the trainer once the run length is known).
   coopinit: { lambdaNCE: 1, nceIdt: true, flipEquivariance: false },
 };
 

@@ -11,21 +11,20 @@ const FLAGS: FlagTable = {
   dataroot: { type: 'string', help: 'dataset for the data-stall check (default ../shared/datasets/horse2zebra if present)' },
   json: { type: 'string', help: 'write the report here (default out/bench.json)' },
   experiment: { type: 'string', help: 'run an experiment instead: mode-coverage' },
-  seeds: { type: 'int', help: 'mode-coverage: seeds per method' },
+  seeds: { type: 'int', help: 'mode-coverage: seeds per method (default 3)' },
+  'coop-iters': { type: 'int', help: 'mode-coverage: cooperative iterations (default 10% of --iters)' },
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, help, positionals } = parseFlags(argv, FLAGS);
+  const { values, help } = parseFlags(argv, FLAGS);
   if (help) {
     process.stdout.write(helpText('bench', '[--presets cpu,paper] [--json FILE] | --experiment mode-coverage', FLAGS));
     return 0;
   }
   if (values.experiment !== undefined) {
     if (values.experiment !== 'mode-coverage') throw new UsageError(`unknown experiment '${String(values.experiment)}'`);
-    const exp = (await import('../experiments/mode-coverage.ts')) as { main?: (argv: string[]) => Promise<number> };
-    if (!exp.main) throw new UsageError('the mode-coverage experiment is not available');
-    const rest = argv.filter((a, i) => a !== '--experiment' && argv[i - 1] !== '--experiment');
-    return exp.main([...rest, ...positionals.filter((p) => !rest.includes(p))]);
+    const { main } = await import('../experiments/mode-coverage.ts');
+    return main(argv.filter((a, i) => a !== '--experiment' && argv[i - 1] !== '--experiment'));
   }
   const presets = String(values.presets ?? 'cpu,paper')
     .split(',')

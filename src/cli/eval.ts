@@ -18,7 +18,7 @@ import {
 import { releaseInceptionFeatures } from '../metrics/inception.ts';
 import { ModelFileError } from '../store/generator-file.ts';
 import { defaultModelsDir, resolveModel, UnknownModelError } from '../store/model-registry.ts';
-import { InvalidSizeError, loadTranslator } from '../translate/translator.ts';
+import { InvalidSizeError, loadTranslator, type Translator } from '../translate/translator.ts';
 import { parseFlags, helpText, UsageError, type FlagTable } from './args.ts';
 import type { CliIo } from './translate.ts';
 
@@ -43,7 +43,7 @@ function usageFailure(err: unknown): string | null {
 export async function run(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let parsed;
   let entry;
-  let translator;
+  let translator: Translator | undefined;
   try {
     parsed = parseFlags(argv, EVAL_FLAGS);
     if (parsed.help) {
@@ -62,17 +62,18 @@ export async function run(argv: string[], io: CliIo = { stdout: process.stdout, 
     translator = loadTranslator(entry);
     translator.resolveSize(parsed.values.size as number | undefined);
   } catch (err) {
+    translator?.dispose();
     const msg = usageFailure(err);
     if (msg === null) throw err;
     io.stderr.write(`coopcut eval: ${msg}\n`);
     return 2;
   }
-
+  const loaded = translator;
   const { values } = parsed;
   // Created at the first report, when the number of images is known.
   const bar: { progress?: Progress } = {};
   try {
-    const report = await evaluate(translator, {
+    const report = await evaluate(loaded, {
       testA: values.testA as string,
       testB: values.testB as string,
       size: values.size as number | undefined,
@@ -98,7 +99,7 @@ export async function run(argv: string[], io: CliIo = { stdout: process.stdout, 
     io.stderr.write(`coopcut eval: ${msg}\n`);
     return 2;
   } finally {
-    translator.dispose();
+    loaded.dispose();
     await releaseInceptionFeatures();
   }
 }

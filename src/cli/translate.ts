@@ -20,7 +20,7 @@ import {
   type BatchPlan,
   type BatchSummary,
 } from '../translate/batch.ts';
-import { InvalidSizeError, loadTranslator } from '../translate/translator.ts';
+import { InvalidSizeError, loadTranslator, type Translator } from '../translate/translator.ts';
 import { parseFlags, helpText, UsageError, type FlagTable } from './args.ts';
 
 export const TRANSLATE_FLAGS: FlagTable = {
@@ -121,7 +121,7 @@ function usageFailure(err: unknown): string | null {
 export async function run(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let args: TranslateArgs | 'help';
   let plan: BatchPlan;
-  let translator;
+  let translator: Translator | undefined;
   try {
     args = translateArgs(argv);
     if (args === 'help') {
@@ -137,11 +137,13 @@ export async function run(argv: string[], io: CliIo = { stdout: process.stdout, 
     translator = loadTranslator(entry);
     translator.resolveSize(args.size);
   } catch (err) {
+    translator?.dispose();
     const msg = usageFailure(err);
     if (msg === null) throw err;
     io.stderr.write(`coopcut translate: ${msg}\n`);
     return 2;
   }
+  const loaded = translator;
 
   const controller = new AbortController();
   const onSignal = (): void => {
@@ -155,7 +157,7 @@ export async function run(argv: string[], io: CliIo = { stdout: process.stdout, 
   let failed = 0;
   try {
     const summary = await runBatch(plan, {
-      translator,
+      translator: loaded,
       size: args.size,
       quality: args.quality,
       concurrency: args.concurrency,
@@ -172,6 +174,6 @@ export async function run(argv: string[], io: CliIo = { stdout: process.stdout, 
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    translator.dispose();
+    loaded.dispose();
   }
 }

@@ -293,6 +293,9 @@ export async function openUnalignedDataset(opts: UnalignedDatasetOptions): Promi
       try {
         return { img: await decodeCached(path, decayNow, gen), path };
       } catch (err) {
+        // A prefetch that outlived close() (or a phase switch) must not judge files: its folder may
+        // be gone by now, and its batch will never be read.
+        if (closed || gen !== generation) throw new Error('the dataset is closed', { cause: err });
         if (dom.bad.has(i)) continue;
         dom.bad.add(i);
         const reason = messageOf(err);

@@ -6,7 +6,7 @@
  * spreads its outputs over the K colours; one that mode-collapses paints everything in a few. Plain
  * CUT and CUT + CoopInit train with identical budgets (same iterations, data, preset and seeds; the
  * cooperative iterations count toward the budget), then translate a fixed test set of A images and
- * are scored by the colours their outputs use and by whether the
+ * are scored by the colours their outputs use (metrics/mode-coverage.ts) and by whether the
  * square stays where it was (mask IoU against the ground truth).
  *
  *   npx tsx src/experiments/mode-coverage.ts [--seeds 3] [--iters 800] [--json out.json]
@@ -25,9 +25,8 @@ import { COOP_DEFAULT_FRACTION } from '../training/stage-plan.ts';
 import { loadGenerator } from '../store/generator-file.ts';
 import { decodeImage, rgbToTensor, tensorToRgb, type RgbImage } from '../imaging/codec.ts';
 import {
-  DEFAULT_BACKGROUND,
+  DEFAULT_GREY,
   DEFAULT_PALETTE_8,
-  foregroundMask,
   maskIoU,
   shapeMask,
   writeShapesDataset,
@@ -35,6 +34,7 @@ import {
   type ShapesManifest,
 } from '../data/synthetic-shapes.ts';
 import { createLogger } from '../log/logger.ts';
+import { modeCoverage } from '../metrics/mode-coverage.ts';
 
 export type Method = 'cut' | 'coopinit';
 
@@ -59,6 +59,8 @@ export interface ModeCoverageOptions {
   /** where datasets and models go (default a fresh temp folder, removed afterwards) */
   workDir?: string;
   onProgress?: (message: string) => void;
+  /** the translated test images of each run (e.g. to save a contact sheet) */
+  onOutputs?: (method: Method, seed: number, outputs: readonly RgbImage[]) => void;
 }
 
 export interface RunResult {
@@ -68,9 +70,14 @@ export interface RunResult {
   coverage: number;
   /** total-variation distance of the output colour histogram to uniform over the K colours */
   tv: number;
-  /** outputs per palette colour (outputs that show no palette colour are in `unassigned`) */
+  /** outputs per palette colour (nearest palette colour of the output's foreground) */
   histogram: number[];
+  /** outputs with no foreground at all */
   unassigned: number;
+  /** mean RGB distance (0-255) of the outputs' foreground colour to their palette colour */
+  paletteDistance: number;
+  /** outputs whose square is still nearer A's grey than any palette colour (counted in `histogram` too) */
+  stillGrey: number;
   /** mean IoU of the output's foreground with the input's square */
   iou: number;
   /** median milliseconds per training iteration, by stage */
@@ -92,7 +99,8 @@ export interface MethodSummary {
   coverage: Spread;
   tv: Spread;
   iou: Spread;
-  unassigned: Spread;
+  stillGrey: Spread;
+  paletteDistance: Spread;
   msPerIter: Record<string, number>;
   trainSeconds: Spread;
 }
@@ -155,11 +163,11 @@ export async function runModeCoverage(opts: ModeCoverageOptions = {}): Promise<M
       for (let seed = 0; seed < seeds; seed++) {
         for (const method of methods) {
           progress(`${method} seed ${seed}: training ${iters} iterations`);
-          const run = await trainAndScore(method, seed, { root, dataroot, iters, coopIters, coop: opts.coop ?? {}, test, palette, minShare });
+          const run = await trainAndScore(method, seed, { root, dataroot, iters, coopIters, coop: opts.coop ?? {}, test, palette, minShare, onOutputs: opts.onOutputs });
           runs.push(run);
           progress(
             `${method} seed ${seed}: coverage ${run.coverage}/${palette.length}, TV ${run.tv.toFixed(3)}, IoU ${run.iou.toFixed(3)}, ` +
-              `unassigned ${run.unassigned}, ${run.trainSeconds.toFixed(0)} s`,
+              `still grey ${run.stillGrey}, ${run.trainSeconds.toFixed(0)} s`,
           );
         }
       }
@@ -185,7 +193,7 @@ export async function runModeCoverage(opts: ModeCoverageOptions = {}): Promise<M
       },
       runs,
       summary,
-      table: markdownTable(summary, palette.length),
+      table: markdownTable(summary, palette.length, testA),
     };
   } finally {
     if (ownDir) fs.rmSync(root, { recursive: true, force: true });
@@ -220,6 +228,7 @@ interface RunContext {
   test: TestSet;
   palette: readonly Rgb[];
   minShare: number;
+  onOutputs?: ModeCoverageOptions['onOutputs'];
 }
 
 async function trainAndScore(method: Method, seed: number, c: RunContext): Promise<RunResult> {
@@ -242,7 +251,8 @@ async function trainAndScore(method: Method, seed: number, c: RunContext): Promi
   const result = await train(options, {
     progress: false,
     artefacts: false,
-    logger: createLogger({ level: 'warn' }),
+    // 'error': a closing dataset's prefetcher may still report files of a removed temp folder
+    logger: createLogger({ level: 'error' }),
     onStep: (_it, _losses, stage) => {
       const now = performance.now();
       (durations[stage] ??= []).push(now - last);
@@ -256,17 +266,19 @@ async function trainAndScore(method: Method, seed: number, c: RunContext): Promi
   } finally {
     for (const v of g.params.values()) v.dispose();
   }
-  const masks = outputs.map((img) => foregroundMask(img, DEFAULT_BACKGROUND));
-  const hist = colourHistogram(outputs, masks, c.palette);
-  const cov = modeCoverage(hist.counts, hist.unassigned, c.minShare);
-  const iou = masks.reduce((s, m, i) => s + maskIoU(m, c.test.masks[i]!), 0) / masks.length;
+  const cov = modeCoverage(outputs, { palette: c.palette, minShare: c.minShare });
+  const grey = outputs.filter((img, i) => stillGrey(img, c.test.masks[i]!, c.palette)).length;
+  const iou = outputs.reduce((s, img, i) => s + maskIoU(relativeForeground(img), c.test.masks[i]!), 0) / outputs.length;
+  c.onOutputs?.(method, seed, outputs);
   return {
     method,
     seed,
-    coverage: cov.covered,
-    tv: cov.tvToUniform,
-    histogram: hist.counts,
-    unassigned: hist.unassigned,
+    coverage: cov.coveredModes,
+    tv: cov.tvDistance,
+    histogram: cov.counts,
+    unassigned: cov.unassigned,
+    paletteDistance: cov.meanDistanceToPalette,
+    stillGrey: grey,
     iou,
     msPerIter: Object.fromEntries(Object.entries(durations).map(([k, v]) => [k, median(v.slice(2))])),
     trainSeconds: result.wallClockSeconds,
@@ -290,55 +302,51 @@ function translateAll(forward: (x: Tensor4D) => Tensor4D, images: Tensor4D): Rgb
   return out;
 }
 
-/** An output shows a palette colour when its foreground's mean colour lies this close to it (RGB units). */
-export const COLOUR_MATCH_DISTANCE = 60;
-
 /**
- * Outputs per palette colour: the mean colour under each output's foreground, assigned to the
- * nearest palette colour when within COLOUR_MATCH_DISTANCE (palette colours are > 100 apart), else
- * (no foreground, still grey, a blend) counted as unassigned.
+ * Whether an output left the square grey: its mean colour inside the input's (ground-truth) square
+ * is nearer the grey of domain A than every palette colour. The coverage metric assigns every
+ * output to its nearest palette colour, so an untranslated image would otherwise count as a mode.
  */
-export function colourHistogram(
-  images: readonly RgbImage[],
-  masks: readonly Uint8Array[],
-  palette: readonly Rgb[],
-): { counts: number[]; unassigned: number } {
-  const counts = palette.map(() => 0);
-  let unassigned = 0;
-  images.forEach((img, i) => {
-    const mask = masks[i]!;
-    const sum = [0, 0, 0];
-    let n = 0;
-    for (let p = 0; p < mask.length; p++) {
-      if (!mask[p]) continue;
-      for (let ch = 0; ch < 3; ch++) sum[ch]! += img.data[p * 3 + ch]!;
-      n++;
-    }
-    let best = -1;
-    let bestDist = Infinity;
-    if (n > 0) {
-      palette.forEach((c, k) => {
-        const dist = Math.hypot(c[0] - sum[0]! / n, c[1] - sum[1]! / n, c[2] - sum[2]! / n);
-        if (dist < bestDist) [best, bestDist] = [k, dist];
-      });
-    }
-    if (best >= 0 && bestDist <= COLOUR_MATCH_DISTANCE) counts[best]!++;
-    else unassigned++;
-  });
-  return { counts, unassigned };
+export function stillGrey(img: RgbImage, square: Uint8Array, palette: readonly Rgb[], grey: Rgb = DEFAULT_GREY): boolean {
+  const m = meanColour(img, square);
+  const d = (c: Rgb): number => Math.hypot(c[0] - m[0], c[1] - m[1], c[2] - m[2]);
+  return palette.every((c) => d(grey) < d(c));
+}
+
+function meanColour(img: RgbImage, mask: Uint8Array): Rgb {
+  const sum = [0, 0, 0];
+  let n = 0;
+  for (let p = 0; p < mask.length; p++) {
+    if (!mask[p]) continue;
+    for (let ch = 0; ch < 3; ch++) sum[ch]! += img.data[p * 3 + ch]!;
+    n++;
+  }
+  return n === 0 ? [Number.NaN, Number.NaN, Number.NaN] : [sum[0]! / n, sum[1]! / n, sum[2]! / n];
 }
 
 /**
- * Colours holding at least `minShare` of all outputs, and the total-variation distance of the output
- * distribution to uniform over the palette; unassigned outputs count as mass outside the palette.
+ * Where an output put the square: pixels differing from the output's own border colour by more than
+ * half the largest difference. Relative to the output because a translator may also shift the
+ * background a little; what must survive is the square's position.
  */
-export function modeCoverage(counts: readonly number[], unassigned: number, minShare: number): { covered: number; tvToUniform: number } {
-  const total = counts.reduce((a, b) => a + b, 0) + unassigned;
-  if (total === 0) return { covered: 0, tvToUniform: 1 };
-  const k = counts.length;
-  const covered = counts.filter((c) => c / total >= minShare).length;
-  const tv = 0.5 * (counts.reduce((a, c) => a + Math.abs(c / total - 1 / k), 0) + unassigned / total);
-  return { covered, tvToUniform: tv };
+export function relativeForeground(img: RgbImage): Uint8Array {
+  const { width: w, height: h, data } = img;
+  const border = [0, 0, 0];
+  let n = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (x > 0 && y > 0 && x < w - 1 && y < h - 1) continue;
+      for (let c = 0; c < 3; c++) border[c]! += data[(y * w + x) * 3 + c]!;
+      n++;
+    }
+  }
+  const d = new Float32Array(w * h);
+  let max = 0;
+  for (let i = 0; i < w * h; i++) {
+    d[i] = Math.hypot(data[i * 3]! - border[0]! / n, data[i * 3 + 1]! - border[1]! / n, data[i * 3 + 2]! - border[2]! / n);
+    max = Math.max(max, d[i]!);
+  }
+  return Uint8Array.from(d, (v) => (max > 0 && v > max / 2 ? 1 : 0));
 }
 
 function median(v: number[]): number {
@@ -361,7 +369,8 @@ function summarise(method: Method, runs: RunResult[]): MethodSummary {
     coverage: spread(runs.map((r) => r.coverage)),
     tv: spread(runs.map((r) => r.tv)),
     iou: spread(runs.map((r) => r.iou)),
-    unassigned: spread(runs.map((r) => r.unassigned)),
+    stillGrey: spread(runs.map((r) => r.stillGrey)),
+    paletteDistance: spread(runs.map((r) => r.paletteDistance)),
     msPerIter: Object.fromEntries(stages.map((s) => [s, median(runs.map((r) => r.msPerIter[s]!).filter(Number.isFinite))])),
     trainSeconds: spread(runs.map((r) => r.trainSeconds)),
   };
@@ -369,16 +378,16 @@ function summarise(method: Method, runs: RunResult[]): MethodSummary {
 
 const pm = (s: Spread, digits: number): string => `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}`;
 
-export function markdownTable(summary: readonly MethodSummary[], colours: number): string {
+export function markdownTable(summary: readonly MethodSummary[], colours: number, testA: number): string {
   const rows = summary.map((s) => {
     const ms = Object.entries(s.msPerIter)
       .map(([k, v]) => `${k} ${v.toFixed(0)}`)
       .join(', ');
-    return `| ${s.method} | ${s.runs} | ${pm(s.coverage, 2)} (${s.coverage.min}-${s.coverage.max}) | ${pm(s.tv, 3)} | ${pm(s.iou, 3)} | ${pm(s.unassigned, 1)} | ${ms} | ${pm(s.trainSeconds, 0)} |`;
+    return `| ${s.method} | ${s.runs} | ${pm(s.coverage, 2)} (${s.coverage.min}-${s.coverage.max}) | ${pm(s.tv, 3)} | ${pm(s.iou, 3)} | ${pm(s.paletteDistance, 0)} | ${pm(s.stillGrey, 1)} | ${ms} | ${pm(s.trainSeconds, 0)} |`;
   });
   return [
-    `| method | seeds | colours covered (of ${colours}; min-max) | TV to uniform | mask IoU | no palette colour | ms / iteration | train s |`,
-    '|---|---|---|---|---|---|---|---|',
+    `| method | seeds | colours covered (of ${colours}; min-max) | TV to uniform | mask IoU | RGB distance to palette | still grey (of ${testA}) | ms / iteration | train s |`,
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -388,7 +397,8 @@ function flag(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
-async function main(argv: string[]): Promise<void> {
+/** Command-line entry: `coopcut bench --experiment mode-coverage [--seeds N] [--iters N] [--json FILE]`. */
+export async function main(argv: string[]): Promise<number> {
   const num = (name: string): number | undefined => {
     const v = flag(argv, name);
     return v === undefined ? undefined : Number(v);
@@ -402,6 +412,7 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`${report.table}\n`);
   const json = flag(argv, 'json');
   if (json) fs.writeFileSync(json, `${JSON.stringify(report, null, 1)}\n`);
+  return 0;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

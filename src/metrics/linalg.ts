@@ -3,8 +3,7 @@
  * the symmetric eigendecomposition), in plain TypeScript so the numbers do not depend on the
  * TensorFlow backend or its float32 arithmetic.
  *
- * Matrices are row-major Float64Arrays. Loops are ordered i-k-j so the inner loop walks memory
- * contiguously; that alone makes a 768x768 product take a fraction of a second.
+ * Matrices are row-major Float64Arrays, and every inner loop walks memory contiguously.
  */
 
 export interface Matrix {
@@ -28,18 +27,31 @@ export function identity(n: number): Matrix {
 
 export function matmul(a: Matrix, b: Matrix): Matrix {
   if (a.cols !== b.rows) throw new RangeError(`matmul: ${a.rows}x${a.cols} times ${b.rows}x${b.cols}`);
+  return matmulTransposed(a, transpose(b));
+}
+
+/** A B^T: every output entry is a dot product of two contiguous rows, the cache-friendly form. */
+export function matmulTransposed(a: Matrix, bt: Matrix): Matrix {
+  if (a.cols !== bt.cols) throw new RangeError(`matmulTransposed: ${a.rows}x${a.cols} times (${bt.rows}x${bt.cols})^T`);
   const { rows: n, cols: inner } = a;
-  const m = b.cols;
+  const m = bt.rows;
   const out = new Float64Array(n * m);
   const A = a.data;
-  const B = b.data;
+  const B = bt.data;
+  const even = inner - (inner % 2);
   for (let i = 0; i < n; i++) {
-    const oRow = i * m;
-    for (let k = 0; k < inner; k++) {
-      const aik = A[i * inner + k]!;
-      if (aik === 0) continue;
-      const bRow = k * m;
-      for (let j = 0; j < m; j++) out[oRow + j]! += aik * B[bRow + j]!;
+    const ai = i * inner;
+    for (let j = 0; j < m; j++) {
+      const bj = j * inner;
+      // Two accumulators break the add dependency chain; ~1.5x faster in V8.
+      let s0 = 0;
+      let s1 = 0;
+      for (let k = 0; k < even; k += 2) {
+        s0 += A[ai + k]! * B[bj + k]!;
+        s1 += A[ai + k + 1]! * B[bj + k + 1]!;
+      }
+      if (even < inner) s0 += A[ai + even]! * B[bj + even]!;
+      out[i * m + j] = s0 + s1;
     }
   }
   return matrix(n, m, out);
@@ -122,6 +134,9 @@ export interface SymmetricEigen {
  * implicit QL algorithm with Wilkinson-style shifts (the EISPACK tred2/tql2 pair, as in JAMA).
  * Backward stable, so the eigenvalues of a PSD matrix come out >= -eps * ||A||, never wildly negative.
  * Skipping the eigenvectors roughly halves the time.
+ *
+ * The working matrix is held transposed (eigenvectors as rows) so that the innermost loops of both
+ * stages walk contiguous memory; the column-wise original is ~10x slower at 768x768.
  */
 export function symmetricEigen(a: Matrix, options: { vectors?: boolean } = {}): SymmetricEigen {
   if (a.rows !== a.cols) throw new RangeError(`symmetricEigen of a ${a.rows}x${a.cols} matrix`);
@@ -133,12 +148,12 @@ export function symmetricEigen(a: Matrix, options: { vectors?: boolean } = {}): 
   if (n === 0) return { values: d, ...(wantVectors ? { vectors: matrix(0, 0) } : {}) };
   tridiagonalize(V, d, e, n, wantVectors);
   tridiagonalQL(V, d, e, n, wantVectors);
-  return wantVectors ? { values: d, vectors: matrix(n, n, V) } : { values: d };
+  return wantVectors ? { values: d, vectors: transpose(matrix(n, n, V)) } : { values: d };
 }
 
-/** tred2: on return d is the diagonal, e[1..n-1] the sub-diagonal, V the accumulated transform. */
+/** tred2: on return d is the diagonal, e[1..n-1] the sub-diagonal, V the accumulated transform (transposed). */
 function tridiagonalize(V: Float64Array, d: Float64Array, e: Float64Array, n: number, wantVectors: boolean): void {
-  for (let j = 0; j < n; j++) d[j] = V[(n - 1) * n + j]!;
+  for (let j = 0; j < n; j++) d[j] = V[j * n + (n - 1)]!;
   for (let i = n - 1; i > 0; i--) {
     let scale = 0;
     let h = 0;
@@ -146,9 +161,9 @@ function tridiagonalize(V: Float64Array, d: Float64Array, e: Float64Array, n: nu
     if (scale === 0) {
       e[i] = d[i - 1]!;
       for (let j = 0; j < i; j++) {
-        d[j] = V[(i - 1) * n + j]!;
-        V[i * n + j] = 0;
+        d[j] = V[j * n + (i - 1)]!;
         V[j * n + i] = 0;
+        V[i * n + j] = 0;
       }
     } else {
       for (let k = 0; k < i; k++) {
@@ -164,11 +179,11 @@ function tridiagonalize(V: Float64Array, d: Float64Array, e: Float64Array, n: nu
       for (let j = 0; j < i; j++) e[j] = 0;
       for (let j = 0; j < i; j++) {
         f = d[j]!;
-        V[j * n + i] = f;
+        V[i * n + j] = f;
         g = e[j]! + V[j * n + j]! * f;
         for (let k = j + 1; k <= i - 1; k++) {
-          g += V[k * n + j]! * d[k]!;
-          e[k]! += V[k * n + j]! * f;
+          g += V[j * n + k]! * d[k]!;
+          e[k]! += V[j * n + k]! * f;
         }
         e[j] = g;
       }
@@ -182,9 +197,9 @@ function tridiagonalize(V: Float64Array, d: Float64Array, e: Float64Array, n: nu
       for (let j = 0; j < i; j++) {
         f = d[j]!;
         g = e[j]!;
-        for (let k = j; k <= i - 1; k++) V[k * n + j]! -= f * e[k]! + g * d[k]!;
-        d[j] = V[(i - 1) * n + j]!;
-        V[i * n + j] = 0;
+        for (let k = j; k <= i - 1; k++) V[j * n + k]! -= f * e[k]! + g * d[k]!;
+        d[j] = V[j * n + (i - 1)]!;
+        V[j * n + i] = 0;
       }
     }
     d[i] = h;
@@ -193,32 +208,32 @@ function tridiagonalize(V: Float64Array, d: Float64Array, e: Float64Array, n: nu
   // Accumulate the Householder reflections into V.
   for (let i = 0; i < n - 1; i++) {
     if (wantVectors) {
-      V[(n - 1) * n + i] = V[i * n + i]!;
+      V[i * n + (n - 1)] = V[i * n + i]!;
       V[i * n + i] = 1;
       const h = d[i + 1]!;
       if (h !== 0) {
-        for (let k = 0; k <= i; k++) d[k] = V[k * n + i + 1]! / h;
+        for (let k = 0; k <= i; k++) d[k] = V[(i + 1) * n + k]! / h;
         for (let j = 0; j <= i; j++) {
           let g = 0;
-          for (let k = 0; k <= i; k++) g += V[k * n + i + 1]! * V[k * n + j]!;
-          for (let k = 0; k <= i; k++) V[k * n + j]! -= g * d[k]!;
+          for (let k = 0; k <= i; k++) g += V[(i + 1) * n + k]! * V[j * n + k]!;
+          for (let k = 0; k <= i; k++) V[j * n + k]! -= g * d[k]!;
         }
       }
-      for (let k = 0; k <= i; k++) V[k * n + i + 1] = 0;
+      for (let k = 0; k <= i; k++) V[(i + 1) * n + k] = 0;
     } else {
       // Without vectors only the diagonal is needed; it sits on V's diagonal at this point.
-      V[(n - 1) * n + i] = V[i * n + i]!;
+      V[i * n + (n - 1)] = V[i * n + i]!;
     }
   }
   for (let j = 0; j < n; j++) {
-    d[j] = V[(n - 1) * n + j]!;
-    V[(n - 1) * n + j] = 0;
+    d[j] = V[j * n + (n - 1)]!;
+    V[j * n + (n - 1)] = 0;
   }
   V[(n - 1) * n + (n - 1)] = 1;
   e[0] = 0;
 }
 
-/** tql2: diagonalises the tridiagonal (d, e), rotating V along; eigenvalues sorted ascending. */
+/** tql2: diagonalises the tridiagonal (d, e), rotating the rows of V along; eigenvalues sorted ascending. */
 function tridiagonalQL(V: Float64Array, d: Float64Array, e: Float64Array, n: number, wantVectors: boolean): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
   e[n - 1] = 0;
@@ -267,11 +282,12 @@ function tridiagonalQL(V: Float64Array, d: Float64Array, e: Float64Array, n: num
           p = c * d[i]! - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]!);
           if (wantVectors) {
+            const ri = i * n;
+            const rj = ri + n;
             for (let k = 0; k < n; k++) {
-              const row = k * n;
-              h = V[row + i + 1]!;
-              V[row + i + 1] = s * V[row + i]! + c * h;
-              V[row + i] = c * V[row + i]! - s * h;
+              h = V[rj + k]!;
+              V[rj + k] = s * V[ri + k]! + c * h;
+              V[ri + k] = c * V[ri + k]! - s * h;
             }
           }
         }
@@ -298,12 +314,9 @@ function tridiagonalQL(V: Float64Array, d: Float64Array, e: Float64Array, n: num
     d[k] = d[i]!;
     d[i] = p;
     if (!wantVectors) continue;
-    for (let j = 0; j < n; j++) {
-      const row = j * n;
-      const t = V[row + i]!;
-      V[row + i] = V[row + k]!;
-      V[row + k] = t;
-    }
+    const rowI = V.slice(i * n, (i + 1) * n);
+    V.copyWithin(i * n, k * n, (k + 1) * n);
+    V.set(rowI, k * n);
   }
 }
 
@@ -316,10 +329,10 @@ export function sqrtPsd(a: Matrix): Matrix {
   const { values, vectors } = symmetricEigen(a, { vectors: true });
   if (!vectors) throw new Error('unreachable: eigenvectors were requested');
   const V = vectors.data;
-  // W = V diag(sqrt(l)), then W V^T computed row by row of V, i.e. sum_k W[i,k] V[j,k].
+  // V diag(sqrt(l)) V^T
   const W = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < n; k++) W[i * n + k] = V[i * n + k]! * Math.sqrt(Math.max(values[k]!, 0));
   }
-  return matmul(matrix(n, n, W), transpose(vectors));
+  return matmulTransposed(matrix(n, n, W), vectors);
 }

@@ -19,7 +19,7 @@ import { checkpointExists, loadCheckpoint, saveCheckpoint, weightsFinite, type C
 import { saveGenerator } from '../store/generator-file.ts';
 import { domainsFromDataroot, licenceFor, readCard, writeCard, type ModelCard } from '../store/model-card.ts';
 import { createSummaryWriter, type SummaryWriter } from '../log/tensorboard.ts';
-import { createProgress, type Progress } from '../log/progress.ts';
+import { createProgress } from '../log/progress.ts';
 import { logger as defaultLogger, type Logger } from '../log/logger.ts';
 
 export interface TrainHooks {

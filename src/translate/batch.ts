@@ -22,7 +22,13 @@ import type { Translator } from './translator.ts';
 
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['png', 'jpeg', 'webp'];
 export const OUTPUT_EXTENSIONS: Record<OutputFormat, string> = { png: '.png', jpeg: '.jpg', webp: '.webp' };
-export const DEFAULT_CONCURRENCY = 3;
+/**
+ * Each image takes a dozen asynchronous steps (stat, read, header, decode, encode, open, write,
+ * sync, rename), and each step needs the main thread to start the next, which it can do only between
+ * generator calls; with four images in flight the next input is decoded by the time the generator is
+ * free (measured: idle wait per image 26 ms at 1, 13 ms at 2, 4 ms at 4, 3 ms at 8).
+ */
+export const DEFAULT_CONCURRENCY = 4;
 
 export type BatchPathErrorCode = 'input_missing' | 'output_not_folder' | 'unsafe_output';
 
@@ -178,7 +184,7 @@ export interface BatchOptions {
   /** longest side of the working resolution (default: the model's) */
   size?: number;
   quality?: number;
-  /** images in flight at once (default 3; 1 = strictly one after another) */
+  /** images in flight at once (default DEFAULT_CONCURRENCY; 1 = strictly one after another) */
   concurrency?: number;
   /** stops taking new images; the ones in flight are finished */
   signal?: AbortSignal;

@@ -29,7 +29,7 @@ afterAll(async () => {
 describe('translateArgs', () => {
   it('applies defaults and validates', () => {
     const a = translateArgs(['--input', 'x', '--output', 'y']);
-    expect(a).toMatchObject({ model: 'horse2zebra', format: 'png', recursive: false, overwrite: false, concurrency: 3, allowFailures: false });
+    expect(a).toMatchObject({ model: 'horse2zebra', format: 'png', recursive: false, overwrite: false, concurrency: 4, allowFailures: false });
     expect(translateArgs(['--help'])).toBe('help');
     expect(() => translateArgs(['--output', 'y'])).toThrow(UsageError);
     expect(() => translateArgs(['-i', 'x', '-o', 'y', '--format', 'gif'])).toThrow(/png, jpeg or webp/);

@@ -74,19 +74,20 @@ describe('cooperative stage', () => {
     const ctx = tinyContext(o);
     const batch = batchOf(1);
     const energy = energyFunction(ctx.nets.d, 'sum');
-    const gap = (): number =>
-      tf.tidy(() => {
-        const draft = ctx.nets.g.forward(batch.a);
-        const { revised } = langevin(energy, draft, { steps: o.coop.langevinSteps, stepSize: 4, noise: false, refSigma: 0 });
-        return tf.sub(tf.mean(energy(batch.b)), tf.mean(energy(revised))).dataSync()[0]!;
-      });
+    // the revision the step will make (same D, same G, no noise), kept fixed to compare energies
+    const revised = tf.tidy(() => {
+      const draft = ctx.nets.g.forward(batch.a);
+      return langevin(energy, draft, { steps: o.coop.langevinSteps, stepSize: 4, noise: false, refSigma: 0 }).revised;
+    });
+    const gap = (): number => tf.tidy(() => tf.sub(tf.mean(energy(batch.b)), tf.mean(energy(revised))).dataSync()[0]!);
     const before = gap();
     const gBefore = snapshot(ctx.nets.g.params);
     const stage = createCooperativeStage(ctx, { logger: quiet });
     const losses = stage.step(batch, 1e-3);
-    // the revision seen by the step is the one recomputed here (same D, same G, no noise)
     expect(losses.E_gap).toBeCloseTo(before, 3);
+    // the D update by mean f(revised) - mean f(real) widened the gap on these very samples
     expect(gap()).toBeGreaterThan(before);
+    revised.dispose();
     for (const k of ['EBM', 'teach', 'revision', 'E_real', 'E_revised', 'E_draft', 'NCE', 'NCE_Y']) expect(losses).toHaveProperty(k);
     expect(losses.revision).toBeGreaterThan(0);
     // G moved too (teaching + NCE)

@@ -108,34 +108,39 @@ describe('runBatch', () => {
     const input = await folder('run-in');
     await writeImages(input, 3);
     await writeFile(path.join(input, 'wide.jpg'), await makeImage(7, 48, 24, 'jpeg'));
+    // stored landscape, shown portrait: EXIF orientation 6 (rotate 90 degrees clockwise)
+    const rotated = await sharp(await makeImage(9, 48, 24, 'jpeg')).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    await writeFile(path.join(input, 'upright.jpg'), rotated);
     await writeFile(path.join(input, 'broken.png'), Buffer.from('not an image at all'));
     const truncated = await makeImage(8, 32, 32, 'jpeg');
     await writeFile(path.join(input, 'truncated.jpg'), truncated.subarray(0, truncated.length >> 1));
     const out = path.join(tmp, 'run-out');
 
     const plan = await planBatch({ input, output: out, format: 'png' });
-    expect(plan.todo).toHaveLength(6);
+    expect(plan.todo).toHaveLength(7);
     const before = tf.memory().numTensors;
     const seen: ItemResult[] = [];
     const summary = await runBatch(plan, { translator, size: 32, concurrency: 3, onResult: (r) => seen.push(r) });
     expect(tf.memory().numTensors).toBe(before);
-    expect(seen).toHaveLength(6);
-    expect(summary.translated).toBe(4);
+    expect(seen).toHaveLength(7);
+    expect(summary.translated).toBe(5);
     expect(summary.interrupted).toBe(false);
     expect(summary.failures.map((f) => [f.item.rel, f.reason])).toEqual([
       ['broken.png', 'unsupported_image_type'],
       ['truncated.jpg', 'invalid_image'],
     ]);
-    expect(await tree(out)).toEqual(['img_000.png', 'img_001.png', 'img_002.png', 'wide.png']);
+    expect(await tree(out)).toEqual(['img_000.png', 'img_001.png', 'img_002.png', 'upright.png', 'wide.png']);
     const wide = await sharp(path.join(out, 'wide.png')).metadata();
     expect([wide.width, wide.height, wide.format]).toEqual([32, 16, 'png']);
+    const upright = await sharp(path.join(out, 'upright.png')).metadata();
+    expect([upright.width, upright.height]).toEqual([16, 32]);
 
     // Second run: finished outputs are kept, only the failures are tried again.
     const again = await planBatch({ input, output: out, format: 'png' });
-    expect(again.existing).toHaveLength(4);
+    expect(again.existing).toHaveLength(5);
     expect(again.todo.map((i) => i.rel)).toEqual(['broken.png', 'truncated.jpg']);
     const redo = await planBatch({ input, output: out, format: 'png', overwrite: true });
-    expect(redo.todo).toHaveLength(6);
+    expect(redo.todo).toHaveLength(7);
   });
 
   it('stops taking images when the signal fires, and the rest can be finished later', async () => {
