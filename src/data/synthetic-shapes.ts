@@ -232,3 +232,40 @@ export async function writeShapesDataset(dir: string, opts: ShapesDatasetOptions
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
   return manifest;
 }
+
+/** Mean colour of the masked pixels (NaN when the mask is empty). */
+export function meanColour(img: RgbImage, mask: Uint8Array): Rgb {
+  const sum = [0, 0, 0];
+  let n = 0;
+  for (let p = 0; p < mask.length; p++) {
+    if (!mask[p]) continue;
+    for (let ch = 0; ch < 3; ch++) sum[ch]! += img.data[p * 3 + ch]!;
+    n++;
+  }
+  return n === 0 ? [Number.NaN, Number.NaN, Number.NaN] : [sum[0]! / n, sum[1]! / n, sum[2]! / n];
+}
+
+/**
+ * Where an output put the square: pixels differing from the output's own border colour by more than
+ * half the largest difference. Relative to the output because a translator may also shift the
+ * background a little; what must survive is the square's position.
+ */
+export function relativeForeground(img: RgbImage): Uint8Array {
+  const { width: w, height: h, data } = img;
+  const border = [0, 0, 0];
+  let n = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (x > 0 && y > 0 && x < w - 1 && y < h - 1) continue;
+      for (let c = 0; c < 3; c++) border[c]! += data[(y * w + x) * 3 + c]!;
+      n++;
+    }
+  }
+  const d = new Float32Array(w * h);
+  let max = 0;
+  for (let i = 0; i < w * h; i++) {
+    d[i] = Math.hypot(data[i * 3]! - border[0]! / n, data[i * 3 + 1]! - border[1]! / n, data[i * 3 + 2]! - border[2]! / n);
+    max = Math.max(max, d[i]!);
+  }
+  return Uint8Array.from(d, (v) => (max > 0 && v > max / 2 ? 1 : 0));
+}

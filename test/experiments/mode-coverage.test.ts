@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
-import { markdownTable, relativeForeground, runModeCoverage, stillGrey } from '../../src/experiments/mode-coverage.ts';
-import { DEFAULT_PALETTE_8, renderShape, shapeMask, type Rgb } from '../../src/data/synthetic-shapes.ts';
+import { markdownTable, runModeCoverage, stillGrey } from '../../src/experiments/mode-coverage.ts';
+import { DEFAULT_PALETTE_8, relativeForeground, renderShape, shapeMask, type Rgb } from '../../src/data/synthetic-shapes.ts';
 
 const square = { kind: 'square' as const, cx: 12, cy: 14, r: 5 };
 

@@ -20,8 +20,9 @@ import { createRng } from '../../src/util/rng.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { loadGenerator } from '../../src/store/generator-file.ts';
 import { disposeParams } from '../../src/nn/params.ts';
-import { writeShapesDataset, shapeMask, maskIoU, type Rgb } from '../../src/data/synthetic-shapes.ts';
-import { decodeImage, rgbToTensor, tensorToRgb, type RgbImage } from '../../src/imaging/codec.ts';
+import { writeShapesDataset, type Rgb, type ShapesManifest } from '../../src/data/synthetic-shapes.ts';
+import { decodeImage } from '../../src/imaging/codec.ts';
+import { scoreSquares } from '../helpers/squares.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'coopcut-coop-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -217,37 +218,6 @@ describe('switch to the adversarial stage', () => {
   });
 });
 
-function meanColour(img: RgbImage, mask: Uint8Array): Rgb {
-  const sum = [0, 0, 0];
-  let n = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    for (let c = 0; c < 3; c++) sum[c]! += img.data[i * 3 + c]!;
-    n++;
-  }
-  return [sum[0]! / n, sum[1]! / n, sum[2]! / n];
-}
-
-const dist = (a: Rgb, b: Rgb): number => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-
-/** Pixels differing from the output's own border colour by more than half the largest difference. */
-function relativeForeground(img: RgbImage): Uint8Array {
-  const { width: w, height: h, data } = img;
-  const border = [0, 0, 0];
-  let n = 0;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (x > 0 && y > 0 && x < w - 1 && y < h - 1) continue;
-      for (let c = 0; c < 3; c++) border[c]! += data[(y * w + x) * 3 + c]!;
-      n++;
-    }
-  }
-  const bg: Rgb = [border[0]! / n, border[1]! / n, border[2]! / n];
-  const d = Array.from({ length: w * h }, (_, i) => dist([data[i * 3]!, data[i * 3 + 1]!, data[i * 3 + 2]!], bg));
-  const max = Math.max(...d);
-  return Uint8Array.from(d, (v) => (v > max / 2 ? 1 : 0));
-}
-
 test('a tiny CoopInit run moves grey squares toward B colour and keeps them in place', async () => {
   const iters = Number(process.env.COOP_E2E_ITERS ?? 300);
   const o = tinyOptions(
@@ -259,28 +229,9 @@ test('a tiny CoopInit run moves grey squares toward B colour and keeps them in p
   expect(result.skippedSteps).toBe(0);
 
   const { g } = loadGenerator(result.dir);
-  const manifest = JSON.parse(fs.readFileSync(path.join(dataroot, 'manifest.json'), 'utf8')) as {
-    splits: Record<string, Array<{ file: string; shape: Parameters<typeof shapeMask>[0] }>>;
-  };
-  let before = 0;
-  let after = 0;
-  let iou = 0;
-  const tests = manifest.splits.testA!;
-  for (const rec of tests) {
-    const img = await decodeImage(path.join(dataroot, 'testA', rec.file));
-    const x = rgbToTensor(img.data, img.width, img.height);
-    const y = g.forward(x);
-    const out = tensorToRgb(y);
-    tf.dispose([x, y]);
-    const truth = shapeMask(rec.shape, img.width, img.height);
-    before += dist(meanColour(img, truth), TARGET);
-    after += dist(meanColour(out, truth), TARGET);
-    iou += maskIoU(relativeForeground(out), truth);
-  }
+  const manifest = JSON.parse(fs.readFileSync(path.join(dataroot, 'manifest.json'), 'utf8')) as ShapesManifest;
+  const { before, after, iou } = await scoreSquares(g, path.join(dataroot, 'testA'), manifest.splits.testA!, TARGET);
   disposeParams(g.params);
-  before /= tests.length;
-  after /= tests.length;
-  iou /= tests.length;
   console.log(`CoopInit ${iters} iterations: colour distance to B ${before.toFixed(1)} -> ${after.toFixed(1)}; shape IoU ${iou.toFixed(2)}`);
   expect(after).toBeLessThan(before * 0.6);
   expect(iou).toBeGreaterThan(0.5);
