@@ -377,7 +377,8 @@ function buildCard(
     parameters: { G: countParams(state.nets.g.params), D: countParams(state.nets.d.params), F: countParams(state.nets.f.params) },
     training: {
       iterations: state.iteration,
-      epochs: state.iteration / state.schedule.epochIters,
+      // passes over the larger domain, as CUT counts epochs (the LR schedule's epochs may differ with --iters)
+      epochs: (state.iteration * options.batchSize) / dataset.length,
       wallClockSeconds: Math.round(elapsed),
       backend: backend.name,
       stages,
