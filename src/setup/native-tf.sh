@@ -62,7 +62,7 @@ fi
 if [ -z "$WHEEL" ] && command -v pip >/dev/null 2>&1; then
   mkdir -p "$CACHE"
   log "asking pip for tensorflow-cpu==$TF_VERSION (pip's configured index)"
-  timeout 600 pip download -q --no-deps --only-binary=:all: -d "$CACHE" "tensorflow-cpu==$TF_VERSION" >&2 \
+  timeout 600 pip download -q --retries 1 --no-deps --only-binary=:all: -d "$CACHE" "tensorflow-cpu==$TF_VERSION" >&2 \
     && WHEEL=$(ls "$CACHE"/tensorflow_cpu-"$TF_VERSION"-*.whl 2>/dev/null | head -1)
 fi
 if [ -z "$WHEEL" ] || [ ! -f "$WHEEL" ]; then

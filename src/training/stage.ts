@@ -34,6 +34,8 @@ export type StepLosses = Record<string, number>;
 export interface Stage {
   readonly name: string;
   step(batch: Batch, lr: number): StepLosses;
+  /** the stage's own sample strip (tensors the caller disposes); absent: real A | G(x) | real B */
+  sampleImages?(batch: Batch): Tensor4D[] | null;
 }
 
 export class NonFiniteError extends Error {

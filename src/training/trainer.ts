@@ -9,7 +9,7 @@ import { workingSize, type TrainOptions } from '../config.ts';
 import { createNetworks, disposeNetworks, type Networks } from '../models/networks.ts';
 import { countParams } from '../nn/params.ts';
 import { createAdam } from './adam.ts';
-import { NonFiniteError, type Optimizers, type StageContext, type StepLosses } from './stage.ts';
+import { NonFiniteError, type Optimizers, type Stage, type StageContext, type StepLosses } from './stage.ts';
 import { planStages, scheduleIteration, stageAt, withDefaultCoopIters, type PlannedStage } from './stage-plan.ts';
 import { epochOf, inDecayPhase, learningRate, totalIters, type Schedule } from './schedule.ts';
 import { sampleGrid } from './sample-grid.ts';
@@ -316,24 +316,15 @@ function createState(
   };
 }
 
-/** A stage that draws its own sample strip (the cooperative stage: real A | G(x) | revised | real B). */
-interface SampleSource {
-  sampleImages(batch: { a: Tensor4D; b: Tensor4D }): Tensor4D[] | null;
-}
-
-function hasSampleImages(stage: object): stage is SampleSource {
-  return typeof (stage as Partial<SampleSource>).sampleImages === 'function';
-}
-
 async function writeSample(
   dir: string,
   tb: SummaryWriter | null,
   nets: Networks,
   batch: { a: Tensor4D; b: Tensor4D },
   iteration: number,
-  stage: object,
+  stage: Stage,
 ): Promise<void> {
-  const own = hasSampleImages(stage) ? stage.sampleImages(batch) : null;
+  const own = stage.sampleImages?.(batch) ?? null;
   const images =
     own ?? [batch.a, tf.tidy(() => nets.g.forward(tf.slice(batch.a, [0, 0, 0, 0], [1, -1, -1, -1]))), batch.b];
   const { png, width, height } = await sampleGrid(images);
