@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import {
   tensorToRgb,
 } from '../../src/imaging/codec.ts';
 import { ImageTooLargeError, InvalidImageError, UnsupportedImageTypeError } from '../../src/imaging/errors.ts';
+import { pngBomb } from '../helpers/png-bomb.ts';
 
 /** 8x6 gradient, distinct values per pixel and channel. */
 function gradient(width = 8, height = 6): Uint8Array {
@@ -30,39 +30,6 @@ function gradient(width = 8, height = 6): Uint8Array {
 
 function raw(data: Uint8Array, width: number, height: number, channels: 1 | 2 | 3 | 4 = 3): Sharp {
   return sharp(data, { raw: { width, height, channels } });
-}
-
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const b of bytes) {
-    crc ^= b;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
-/** A few hundred bytes that declare a 50000 x 50000 RGB PNG. */
-function pngBomb(side = 50_000): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(side, 0);
-  ihdr.writeUInt32BE(side, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', deflateSync(Buffer.alloc(4096))),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 let dir = '';

@@ -6,7 +6,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { resolveTrainOptions } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log/logger.ts';
@@ -15,6 +14,7 @@ import { disposeParams } from '../../src/nn/params.ts';
 import { saveGenerator } from '../../src/store/generator-file.ts';
 import { writeCard, type ModelCard } from '../../src/store/model-card.ts';
 import { createRng } from '../../src/util/rng.ts';
+import { pngBomb } from '../helpers/png-bomb.ts';
 
 export const TINY_SHAPE: GeneratorShape = { inputNc: 3, outputNc: 3, ngf: 4, nBlocks: 1 };
 
@@ -128,35 +128,6 @@ export const images = {
     Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>'),
   pdf: (): Buffer => Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n'),
   /** a valid PNG signature and IHDR declaring side x side RGB, with a token IDAT */
-  pngBomb: (side = 50_000): Buffer => {
-    const ihdr = Buffer.alloc(13);
-    ihdr.writeUInt32BE(side, 0);
-    ihdr.writeUInt32BE(side, 4);
-    ihdr[8] = 8; // bit depth
-    ihdr[9] = 2; // colour type RGB
-    return Buffer.concat([
-      Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-      pngChunk('IHDR', ihdr),
-      pngChunk('IDAT', deflateSync(Buffer.alloc(1024))),
-      pngChunk('IEND', Buffer.alloc(0)),
-    ]);
-  },
+  pngBomb,
 };
 
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const b of bytes) {
-    crc ^= b;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}

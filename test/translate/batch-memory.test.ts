@@ -2,33 +2,23 @@
  * Folder translation must run in flat memory over thousands of images: no tensor may outlive its
  * image, and nothing per image may accumulate in JS (results are reported, not kept).
  */
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tf } from '../../src/tf.ts';
-import { readCard } from '../../src/store/model-card.ts';
 import { planBatch, runBatch } from '../../src/translate/batch.ts';
-import { loadTranslator, type Translator } from '../../src/translate/translator.ts';
-import { makeImage, writeImages, writeTinyModel } from './tiny-model.ts';
+import type { Translator } from '../../src/translate/translator.ts';
+import { openTinyTranslator, writeImages } from './tiny-model.ts';
 
 const COUNT = 300;
 let tmp: string;
 let translator: Translator;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(tmpdir(), 'coopcut-batch-mem-'));
-  const modelDir = path.join(tmp, 'model');
-  await mkdir(modelDir);
-  writeTinyModel(modelDir);
-  translator = loadTranslator({ name: 'tiny', dir: modelDir, card: readCard(modelDir) });
-  await translator.translateBuffer(await makeImage(0), { size: 32 });
+  ({ tmp, translator, close } = await openTinyTranslator('coopcut-batch-mem-'));
 });
 
-afterAll(async () => {
-  translator.dispose();
-  await rm(tmp, { recursive: true, force: true });
-});
+afterAll(() => close());
 
 it(`translates ${COUNT} images with a flat tensor count and bounded RSS`, async () => {
   const input = path.join(tmp, 'in');

@@ -1,31 +1,21 @@
-import { mkdtemp, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/tf.ts';
-import { readCard } from '../../src/store/model-card.ts';
 import { BatchPathError, outputRelPaths, planBatch, runBatch, type ItemResult } from '../../src/translate/batch.ts';
-import { loadTranslator, type Translator } from '../../src/translate/translator.ts';
-import { makeImage, writeImages, writeTinyModel } from './tiny-model.ts';
+import type { Translator } from '../../src/translate/translator.ts';
+import { makeImage, openTinyTranslator, writeImages } from './tiny-model.ts';
 
 let tmp: string;
 let translator: Translator;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(tmpdir(), 'coopcut-batch-'));
-  const modelDir = path.join(tmp, 'model');
-  await mkdir(modelDir);
-  writeTinyModel(modelDir);
-  translator = loadTranslator({ name: 'tiny', dir: modelDir, card: readCard(modelDir) });
-  // The blur filters are created on first use and cached; leak checks start after that.
-  await translator.translateBuffer(await makeImage(0), { size: 32 });
+  ({ tmp, translator, close } = await openTinyTranslator('coopcut-batch-'));
 });
 
-afterAll(async () => {
-  translator.dispose();
-  await rm(tmp, { recursive: true, force: true });
-});
+afterAll(() => close());
 
 async function folder(name: string): Promise<string> {
   const dir = path.join(tmp, name);

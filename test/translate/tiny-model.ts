@@ -2,14 +2,16 @@
  * Test fixtures: a tiny untrained generator saved as a model folder, and small generated images.
  * Tests never depend on the trained models under models/.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { resolveTrainOptions } from '../../src/config.ts';
 import { createGenerator, type GeneratorShape } from '../../src/models/generator.ts';
 import { disposeParams } from '../../src/nn/params.ts';
 import { saveGenerator } from '../../src/store/generator-file.ts';
-import { writeCard, type ModelCard } from '../../src/store/model-card.ts';
+import { readCard, writeCard, type ModelCard } from '../../src/store/model-card.ts';
+import { loadTranslator, type Translator } from '../../src/translate/translator.ts';
 import { createRng } from '../../src/util/rng.ts';
 
 export const TINY_SHAPE: GeneratorShape = { inputNc: 3, outputNc: 3, ngf: 4, nBlocks: 1 };
@@ -73,4 +75,25 @@ export async function writeImages(dir: string, count: number, opts: { seed?: num
     files.push(file);
   }
   return files;
+}
+
+/**
+ * A temp folder holding the tiny model, and a warmed-up Translator on it: the blur filters are
+ * created on first use and cached, so leak checks start after one translation.
+ */
+export async function openTinyTranslator(prefix: string): Promise<{ tmp: string; translator: Translator; close: () => Promise<void> }> {
+  const tmp = await mkdtemp(path.join(tmpdir(), prefix));
+  const modelDir = path.join(tmp, 'model');
+  await mkdir(modelDir);
+  writeTinyModel(modelDir);
+  const translator = loadTranslator({ name: 'tiny', dir: modelDir, card: readCard(modelDir) });
+  await translator.translateBuffer(await makeImage(0), { size: 32 });
+  return {
+    tmp,
+    translator,
+    close: async () => {
+      translator.dispose();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
 }
