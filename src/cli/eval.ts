@@ -5,7 +5,6 @@
  * Exit codes: 0 done, 2 usage (bad flags, unknown model, missing or too small folders).
  */
 import { DEFAULT_MODEL_NAME } from '../config.ts';
-import { ImagingError } from '../imaging/errors.ts';
 import { createProgress, type Progress } from '../log/progress.ts';
 import {
   DEFAULT_FLOOR_SPLITS,
@@ -16,9 +15,9 @@ import {
   writeEvalToCard,
 } from '../metrics/evaluate.ts';
 import { releaseInceptionFeatures } from '../metrics/inception.ts';
-import { ModelFileError } from '../store/generator-file.ts';
-import { defaultModelsDir, resolveModel, UnknownModelError } from '../store/model-registry.ts';
-import { InvalidSizeError, loadTranslator, type Translator } from '../translate/translator.ts';
+import { defaultModelsDir, resolveModel } from '../store/model-registry.ts';
+import { loadTranslator, type Translator } from '../translate/translator.ts';
+import { usageFailure } from './usage-failure.ts';
 import { parseFlags, helpText, UsageError, type FlagTable } from './args.ts';
 import type { CliIo } from './translate.ts';
 
@@ -34,11 +33,6 @@ export const EVAL_FLAGS: FlagTable = {
   models: { type: 'string', help: 'models folder (default: the bundled models/)' },
 };
 
-function usageFailure(err: unknown): string | null {
-  if (err instanceof UsageError || err instanceof UnknownModelError || err instanceof ModelFileError) return err.message;
-  if (err instanceof InvalidSizeError || err instanceof EvalSetTooSmallError || err instanceof ImagingError) return err.message;
-  return null;
-}
 
 export async function run(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let parsed;
@@ -63,7 +57,7 @@ export async function run(argv: string[], io: CliIo = { stdout: process.stdout, 
     translator.resolveSize(parsed.values.size as number | undefined);
   } catch (err) {
     translator?.dispose();
-    const msg = usageFailure(err);
+    const msg = usageFailure(err, [EvalSetTooSmallError]);
     if (msg === null) throw err;
     io.stderr.write(`coopcut eval: ${msg}\n`);
     return 2;
@@ -94,7 +88,7 @@ export async function run(argv: string[], io: CliIo = { stdout: process.stdout, 
     io.stdout.write(values.json === true ? JSON.stringify(report, null, 2) + '\n' : formatEvalTable(report));
     return 0;
   } catch (err) {
-    const msg = usageFailure(err);
+    const msg = usageFailure(err, [EvalSetTooSmallError]);
     if (msg === null) throw err;
     io.stderr.write(`coopcut eval: ${msg}\n`);
     return 2;

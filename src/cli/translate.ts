@@ -6,11 +6,9 @@
  * paths, 130 interrupted (run the same command again to finish).
  */
 import { DEFAULT_MODEL_NAME } from '../config.ts';
-import { ImagingError } from '../imaging/errors.ts';
 import type { OutputFormat } from '../imaging/codec.ts';
 import { createProgress, formatDuration, formatRate, type ProgressStream } from '../log/progress.ts';
-import { defaultModelsDir, resolveModel, UnknownModelError } from '../store/model-registry.ts';
-import { ModelFileError } from '../store/generator-file.ts';
+import { defaultModelsDir, resolveModel } from '../store/model-registry.ts';
 import {
   BatchPathError,
   DEFAULT_CONCURRENCY,
@@ -20,7 +18,8 @@ import {
   type BatchPlan,
   type BatchSummary,
 } from '../translate/batch.ts';
-import { InvalidSizeError, loadTranslator, type Translator } from '../translate/translator.ts';
+import { loadTranslator, type Translator } from '../translate/translator.ts';
+import { usageFailure } from './usage-failure.ts';
 import { parseFlags, helpText, UsageError, type FlagTable } from './args.ts';
 
 export const TRANSLATE_FLAGS: FlagTable = {
@@ -110,13 +109,6 @@ export function formatSummary(plan: BatchPlan, summary: BatchSummary): string {
   return lines.join('\n') + '\n';
 }
 
-function usageFailure(err: unknown): string | null {
-  if (err instanceof UsageError || err instanceof BatchPathError || err instanceof UnknownModelError) return err.message;
-  if (err instanceof InvalidSizeError || err instanceof ModelFileError) return err.message;
-  // Missing or empty input folders.
-  if (err instanceof ImagingError) return err.message;
-  return null;
-}
 
 export async function run(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let args: TranslateArgs | 'help';
@@ -138,7 +130,7 @@ export async function run(argv: string[], io: CliIo = { stdout: process.stdout, 
     translator.resolveSize(args.size);
   } catch (err) {
     translator?.dispose();
-    const msg = usageFailure(err);
+    const msg = usageFailure(err, [BatchPathError]);
     if (msg === null) throw err;
     io.stderr.write(`coopcut translate: ${msg}\n`);
     return 2;
