@@ -94,6 +94,11 @@ export const TrainOptions = z.object({
   /** stop after this many iterations in total (0 = run the whole schedule) */
   maxIters: z.number().int().nonnegative().default(0),
   seed: z.number().int().default(0),
+  /**
+   * start from the weights of an earlier run (a checkpoint file, or a model folder/name) with fresh
+   * optimiser states and a fresh schedule; see training/warm-start.ts
+   */
+  initFrom: z.string().optional(),
   // bookkeeping
   saveEvery: z.number().int().positive().default(500),
   sampleEvery: z.number().int().positive().default(250),

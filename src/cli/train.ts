@@ -1,6 +1,7 @@
 /** coopcut train: flags -> options (config.ts) -> trainer. Ctrl-C saves a checkpoint and exits. */
 import { Mode, PresetName, resolveTrainOptions, type TrainOverrides } from '../config.ts';
 import { train, TrainingDivergedError } from '../training/trainer.ts';
+import { WarmStartError } from '../training/warm-start.ts';
 import { parseFlags, helpText, UsageError, type FlagTable, type FlagValues } from './args.ts';
 import { logger } from '../log/logger.ts';
 
@@ -22,6 +23,7 @@ export const TRAIN_FLAGS: FlagTable = {
   batch: { type: 'int', help: 'batch size (default 1, as CUT recommends)' },
   seed: { type: 'int', help: 'random seed (default 0)' },
   resume: { type: 'boolean', help: 'continue from models/<name>/checkpoint' },
+  'init-from': { type: 'string', help: 'start from the weights of a checkpoint file or model (name or folder), with a fresh schedule' },
   ngf: { type: 'int', help: 'generator width' },
   ndf: { type: 'int', help: 'discriminator width' },
   'n-blocks': { type: 'int', help: 'generator ResNet blocks' },
@@ -82,6 +84,7 @@ export function optionsFromFlags(values: FlagValues): ReturnType<typeof resolveT
     nEpochs: num(values['n-epochs']),
     nEpochsDecay: num(values['n-epochs-decay']),
     epochIters: num(values['epoch-iters']),
+    initFrom: values['init-from'] as string | undefined,
     batchSize: num(values.batch),
     seed: num(values.seed),
     numPatches: num(values['num-patches']),
@@ -182,6 +185,10 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof TrainingDivergedError) {
       logger.error(err.message);
       return 3;
+    }
+    if (err instanceof WarmStartError) {
+      process.stderr.write(`coopcut train: ${err.message}\n`);
+      return 2;
     }
     throw err;
   } finally {

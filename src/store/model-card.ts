@@ -9,6 +9,16 @@ import { writeFileAtomic } from './atomic-write.ts';
 
 export const CARD_FILE = 'card.json';
 
+/** Where a warm-started run (--init-from) took its first weights from. */
+export interface WarmStartRecord {
+  /** the checkpoint file or model folder, as given */
+  from: string;
+  /** checkpoint: G, D and F; generator: G only (D and F start fresh) */
+  kind: 'checkpoint' | 'generator';
+  /** iterations that source had been trained for, when it says */
+  iterations: number | null;
+}
+
 export interface StageRecord {
   name: string;
   iterations: number;
@@ -42,6 +52,8 @@ export interface ModelCard {
     datasetSizes: { a: number; b: number };
     skippedFiles: number;
     finished: boolean;
+    /** the run these weights started from (--init-from); iterations above count this run only */
+    warmStart?: WarmStartRecord;
   };
   dataset: { name: string; licence: string };
   metrics?: Record<string, EvalRecord | Record<string, unknown>>;

@@ -17,7 +17,8 @@ import { createRng, hashSeed } from '../util/rng.ts';
 import { openUnalignedDataset, type UnalignedDataset } from '../data/unaligned-dataset.ts';
 import { checkpointExists, loadCheckpoint, saveCheckpoint, weightsFinite, type CheckpointMeta } from '../store/checkpoint.ts';
 import { saveGenerator } from '../store/generator-file.ts';
-import { domainsFromDataroot, licenceFor, readCard, writeCard, type ModelCard } from '../store/model-card.ts';
+import { domainsFromDataroot, licenceFor, readCard, writeCard, type ModelCard, type WarmStartRecord } from '../store/model-card.ts';
+import { applyWarmStart } from './warm-start.ts';
 import { createSummaryWriter, type SummaryWriter } from '../log/tensorboard.ts';
 import { createProgress } from '../log/progress.ts';
 import { logger as defaultLogger, type Logger } from '../log/logger.ts';
@@ -97,6 +98,8 @@ interface LoopState {
   iteration: number;
   elapsedBefore: number;
   lastGood: number | null;
+  /** set when this run began from another's weights (--init-from) */
+  warmStart: WarmStartRecord | null;
 }
 
 export async function train(requested: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
@@ -292,6 +295,11 @@ function createState(
   let iteration = 0;
   let elapsedBefore = 0;
   let rng = createRng(hashSeed(options.seed, 4));
+  let warmStart: WarmStartRecord | null = null;
+  if (!savedMeta && options.initFrom) {
+    warmStart = applyWarmStart(options.initFrom, nets, options.net, options.modelsDir);
+    log.info('warm start', { ...warmStart });
+  }
   if (savedMeta) {
     const meta = loadCheckpoint(ckptFile, nets, opt);
     iteration = meta.iteration;
@@ -313,6 +321,7 @@ function createState(
     iteration,
     elapsedBefore,
     lastGood: savedMeta ? iteration : null,
+    warmStart,
   };
 }
 
@@ -376,6 +385,7 @@ function buildCard(
       datasetSizes: { a: dataset.sizeA, b: dataset.sizeB },
       skippedFiles: dataset.skipped.length,
       finished,
+      ...((state.warmStart ?? previous?.training.warmStart) ? { warmStart: state.warmStart ?? previous?.training.warmStart } : {}),
     },
     dataset: { name: path.basename(path.resolve(options.dataroot)), licence: licenceFor(options.dataroot) },
     ...(previous?.metrics ? { metrics: previous.metrics } : {}),
