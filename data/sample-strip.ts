@@ -1,6 +1,7 @@
 /**
- * Sample translations for the README: each input above its translation, side by side, one PNG.
- * usage: npx tsx data/sample-strip.ts --model NAME|DIR --out FILE.png IMAGE...
+ * Sample translations for the README: each input above its translations (one row per model), side
+ * by side, one PNG.
+ * usage: npx tsx data/sample-strip.ts --model NAME|DIR[,NAME|DIR...] --out FILE.png IMAGE...
  */
 import fs from 'node:fs';
 import sharp, { type OverlayOptions } from 'sharp';
@@ -13,25 +14,28 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-const model = arg('model') ?? 'horse2zebra';
+const models = (arg('model') ?? 'horse2zebra').split(',');
 const out = arg('out') ?? 'samples.png';
 const inputs = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
-const translator = loadTranslator(resolveModel(model));
-const side = translator.workingSize;
+const translators = models.map((m) => loadTranslator(resolveModel(m)));
+// every row at the first model's working size, so the tiles line up
+const side = translators[0]!.workingSize;
+const raw = (img: RgbImage): Promise<Buffer> =>
+  sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
 const tiles: OverlayOptions[] = [];
 for (const [i, file] of inputs.entries()) {
   const input = await decodeImage(file, { resize: { fit: 'exact', width: side, height: side } });
-  const output = translator.translateRgb(input);
-  const raw = (img: RgbImage): Promise<Buffer> =>
-    sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
-  tiles.push({ input: await raw(input), left: i * side, top: 0 }, { input: await raw(output), left: i * side, top: side });
+  tiles.push({ input: await raw(input), left: i * side, top: 0 });
+  for (const [row, translator] of translators.entries()) {
+    tiles.push({ input: await raw(translator.translateRgb(input)), left: i * side, top: (row + 1) * side });
+  }
 }
 const strip = await sharp({
-  create: { width: side * inputs.length, height: side * 2, channels: 3, background: { r: 255, g: 255, b: 255 } },
+  create: { width: side * inputs.length, height: side * (1 + translators.length), channels: 3, background: { r: 255, g: 255, b: 255 } },
 })
   .composite(tiles)
   .png()
   .toBuffer();
 fs.writeFileSync(out, strip);
-translator.dispose();
-process.stdout.write(`${out}: ${inputs.length} translations with ${translator.name} at ${side}px\n`);
+for (const t of translators) t.dispose();
+process.stdout.write(`${out}: ${inputs.length} inputs translated by ${translators.map((t) => t.name).join(', ')} at ${side}px\n`);

@@ -31,7 +31,12 @@ export interface ProgressOptions {
 }
 
 export interface Progress {
+  /** advance by n; the given fields are merged into the shown ones (e.g. a running failure count) */
   tick(n?: number, fields?: ProgressFields): void;
+  /**
+   * jump to `done`; given fields replace the shown ones, so a snapshot (the trainer's window of
+   * losses) never keeps a stale value, e.g. cooperative losses after the stage switch
+   */
   set(done: number, fields?: ProgressFields): void;
   /** render the final line (elapsed time instead of ETA) and stop */
   done(fields?: ProgressFields): void;
@@ -192,18 +197,18 @@ export function createProgress(options: ProgressOptions): Progress {
     while (samples.length > 2 && (samples[1] as Sample).t <= t - RATE_WINDOW_MS) samples.shift();
   };
 
-  const update = (value: number, next?: ProgressFields): void => {
+  const update = (value: number, next: ProgressFields | undefined, replace: boolean): void => {
     if (finished) return;
     doneCount = value;
-    if (next !== undefined) fields = { ...fields, ...next };
+    if (next !== undefined) fields = replace ? { ...next } : { ...fields, ...next };
     const t = now();
     record(t);
     if (t - lastRender >= intervalMs) write(false);
   };
 
   return {
-    tick: (n = 1, next) => update(doneCount + n, next),
-    set: (value, next) => update(value, next),
+    tick: (n = 1, next) => update(doneCount + n, next, false),
+    set: (value, next) => update(value, next, true),
     done: (next) => {
       if (finished) return;
       if (next !== undefined) fields = { ...fields, ...next };

@@ -89,6 +89,20 @@ describe('createProgress', () => {
     ]);
   });
 
+  it('tick merges fields, set replaces them', () => {
+    let t = 0;
+    const s = fakeStream(false);
+    const p = createProgress({ total: 10, label: 'train', stream: s, intervalMs: 0, now: () => t, width: 4 });
+    t += 1000;
+    p.tick(1, { a: 1 });
+    t += 1000;
+    p.tick(1, { b: 2 });
+    expect(s.chunks.at(-1)).toMatch(/\| a 1 b 2\n$/);
+    t += 1000;
+    p.set(3, { c: 3 });
+    expect(s.chunks.at(-1)).toMatch(/\| c 3\n$/);
+  });
+
   it('follows a rate change within the window', () => {
     let t = 0;
     const s = fakeStream(false);
