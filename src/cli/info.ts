@@ -1,6 +1,7 @@
 /** coopcut info [--json]: which backend runs, and which models are installed. */
 import { tf, backend } from '../tf.ts';
 import { listModels, defaultModelsDir } from '../store/model-registry.ts';
+import { totalIterations } from '../store/model-card.ts';
 import { parseFlags, helpText, type FlagTable } from './args.ts';
 
 const FLAGS: FlagTable = {
@@ -20,7 +21,7 @@ export async function run(argv: string[]): Promise<number> {
     direction: m.card ? `${m.card.domains.a} -> ${m.card.domains.b}` : 'unknown',
     size: m.card?.trainSize ?? null,
     mode: m.card?.mode ?? null,
-    iterations: m.card?.training.iterations ?? null,
+    iterations: m.card ? totalIterations(m.card) : null,
     dir: m.dir,
   }));
   const info = {

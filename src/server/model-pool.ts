@@ -10,6 +10,7 @@
 import { DEFAULT_MODEL_NAME, type ImageLimits } from '../config.ts';
 import { findModel, listModels, UnknownModelError, type ModelEntry } from '../store/model-registry.ts';
 import { loadTranslator, type Translator } from '../translate/translator.ts';
+import { totalIterations } from '../store/model-card.ts';
 import type { Logger } from '../log/logger.ts';
 
 export interface ModelPool {
@@ -84,7 +85,7 @@ export function summarizeModel(entry: Pick<ModelEntry, 'name' | 'card'>, default
     to: c?.domains.b ?? 'B',
     trainSize: c?.trainSize ?? null,
     workingSize: c?.workingSize ?? c?.trainSize ?? null,
-    iterations: c?.training.iterations ?? null,
+    iterations: c ? totalIterations(c) : null,
     isDefault: entry.name === defaultName,
   };
 }

@@ -76,6 +76,11 @@ export function licenceFor(dataroot: string): string {
   return 'Inherits the licence of its training images; check their terms before any use.';
 }
 
+/** Iterations behind the weights: this run's plus those of the run it was warm-started from. */
+export function totalIterations(card: Pick<ModelCard, 'training'>): number {
+  return card.training.iterations + (card.training.warmStart?.iterations ?? 0);
+}
+
 export function writeCard(dir: string, card: ModelCard): void {
   writeFileAtomic(path.join(dir, CARD_FILE), JSON.stringify(card, null, 2) + '\n');
 }

@@ -23,6 +23,7 @@ export interface TinyModelOptions {
   workingSize?: number;
   metrics?: ModelCard['metrics'];
   seed?: number;
+  warmStart?: ModelCard['training']['warmStart'];
 }
 
 export function tinyCard(name: string, o: TinyModelOptions = {}): ModelCard {
@@ -46,6 +47,7 @@ export function tinyCard(name: string, o: TinyModelOptions = {}): ModelCard {
       datasetSizes: { a: 10, b: 12 },
       skippedFiles: 0,
       finished: true,
+      ...(o.warmStart ? { warmStart: o.warmStart } : {}),
     },
     dataset: { name: 'horse2zebra', licence: 'Test licence: for tests only.' },
     ...(o.metrics ? { metrics: o.metrics } : {}),

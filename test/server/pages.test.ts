@@ -11,7 +11,7 @@ let app: CoopcutApp;
 const METRICS = { 'test-2026': { kid: 0.0123, kidSe: 0.0011, fid: 65.4, n: { translated: 120, reference: 140 } } };
 
 beforeAll(() => {
-  models = tempModelsDir([['horse2zebra', { metrics: METRICS }], ['alpha', { domains: { a: 'apple', b: 'orange' } }]]);
+  models = tempModelsDir([['horse2zebra', { metrics: METRICS }], ['alpha', { domains: { a: 'apple', b: 'orange' }, warmStart: { from: 'base.ckpt', kind: 'checkpoint', iterations: 100 } }]]);
   app = createApp({ modelsDir: models.dir, logger: quietLogger() });
 });
 
@@ -39,6 +39,9 @@ describe('home page', () => {
     expect(res.text).toContain('horse → zebra');
     expect(res.text).toContain('apple → orange');
     expect(res.text).toContain('trained at 32 px');
+    // a warm-started model counts the iterations of its source too
+    expect(res.text).toMatch(/ 42 iterations</);
+    expect(res.text).toContain(' 142 iterations');
     expect(res.text).toContain('name="image"');
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");
   });
@@ -116,6 +119,7 @@ describe('models page', () => {
     const res = await request(app).get('/models').expect(200);
     expect(res.text).toContain('horse → zebra');
     expect(res.text).toContain('42 iterations');
+    expect(res.text).toContain('42 iterations (warm-started from 100 iterations of base.ckpt)');
     expect(res.text).toContain('trained on 32 px crops');
     expect(res.text).toMatch(/NCE identity on/);
     expect(res.text).toContain('KID 0.0123 ± 0.0011, FID 65.4 (120 translated vs 140 real)');
