@@ -82,6 +82,12 @@ export const TrainOptions = z.object({
   nceT: z.number().positive().default(0.07),
   numPatches: z.number().int().positive().default(256),
   flipEquivariance: z.boolean().default(false),
+  /**
+   * weight of the pixel identity loss |G(y) - y|_1 (losses/identity.ts). Not part of CUT or FastCUT
+   * (0, faithful); the official code uses it in SinCUT. It keeps colours, which short CPU runs
+   * otherwise lose (README, "The default model").
+   */
+  lambdaIdentity: z.number().nonnegative().default(0),
   // optimisation (facts 1.9)
   lr: z.number().positive().default(2e-4),
   beta1: z.number().min(0).max(1).default(0.5),

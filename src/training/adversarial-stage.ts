@@ -2,7 +2,8 @@
  * One CUT / FastCUT iteration (facts 1.5): forward G on [x; y] (CUT) or x (FastCUT), update D on
  * LSGAN(D(G(x)).detach() -> 0, D(y) -> 1) / 2, then update G and F on
  * lambda_GAN * LSGAN(D(G(x)) -> 1) + NCE, where NCE = (PatchNCE(x, G(x)) + PatchNCE(y, G(y))) / 2
- * with identity NCE, else PatchNCE(x, G(x)). The G step sees the just-updated D.
+ * with identity NCE, else PatchNCE(x, G(x)), plus lambda_identity * |G(y) - y|_1 when that option is
+ * on (not CUT's; identity-term.ts). The G step sees the just-updated D.
  *
  * Detaching in TF.js: there is no stop-gradient op, so everything that must carry no gradient (the
  * fake fed to D's step, the NCE keys after F) is computed outside the gradient tape, in a first
@@ -11,6 +12,7 @@
 import { tf, type Scalar } from '../tf.ts';
 import { ganLoss } from '../losses/gan.ts';
 import { createNceTerms, sliceBatch } from './nce-terms.ts';
+import { identityTerm } from './identity-term.ts';
 import {
   checkFinite,
   gradientsWithLogs,
@@ -58,7 +60,8 @@ export function createAdversarialStage(ctx: StageContext): Stage {
     // G and F step, against the updated D.
     const gStep = gradientsWithLogs(
       (log) => {
-        const fake = g.forward(nce.input(batch, flipped));
+        const input = nce.input(batch, flipped);
+        const fake = g.forward(input);
         const fakeB = sliceBatch(fake, 0, n);
         let total = tf.scalar(0);
         if (o.lambdaGAN > 0) {
@@ -68,6 +71,8 @@ export function createAdversarialStage(ctx: StageContext): Stage {
         }
         const lossNce = nce.loss(fake, n, keys, flipped, log);
         if (lossNce) total = tf.add(total, lossNce);
+        const lossIdt = identityTerm(fake, input, n, o.lambdaIdentity, log);
+        if (lossIdt) total = tf.add(total, lossIdt);
         return total;
       },
       [g.params, f.params],

@@ -6,7 +6,8 @@
  *   2. revise  y~ = Langevin(y0) under f = sum (or mean) of D's patch map, D frozen (langevin.ts);
  *   3. D step  minimise mean f(y~) - mean f(y_real) [+ alpha (f(real)^2 + f(y~)^2)]  (MLE, energy.ts);
  *   4. G+F     minimise ||y~ - G(x)||^2 / (2 sigma^2) + NCE  (MCMC teaching, as in CycleCoopNets,
- *              since CUT's G has no latent z; NCE keeps G(x) tied to x, off with coopNce = false).
+ *              since CUT's G has no latent z; NCE keeps G(x) tied to x, off with coopNce = false),
+ *              plus the optional pixel identity term (identity-term.ts), as in the adversarial stage.
  *
  * Teaching normalisation: the squared error is averaged over pixels and images (not summed as in
  * the CoopNets formula), then divided by 2 sigma^2. A sum would grow with resolution and swamp the
@@ -25,6 +26,7 @@ import { mleLoss, negativeEnergy, energyFunction } from '../coopinit/energy.ts';
 import { langevin, type LangevinDiagnostics } from '../coopinit/langevin.ts';
 import { logger as defaultLogger, type Logger } from '../log/logger.ts';
 import { createNceTerms, flipW, sliceBatch } from './nce-terms.ts';
+import { identityTerm } from './identity-term.ts';
 import {
   NonFiniteError,
   checkFinite,
@@ -158,12 +160,17 @@ export function createCooperativeStage(ctx: StageContext, env: CooperativeStageE
     const twoSigma2 = 2 * c.teachSigma * c.teachSigma;
     const gStep = gradientsWithLogs(
       (logT) => {
-        const fake = g.forward(nce.input(batch, flipped));
+        const input = nce.input(batch, flipped);
+        const fake = g.forward(input);
         const fakeB = sliceBatch(fake, 0, n);
         const teach = tf.div(tf.mean(tf.square(tf.sub(revised, fakeB))), twoSigma2) as Scalar;
         logT('teach', teach);
+        let total: Scalar = teach;
         const lossNce = nce.loss(fake, n, keys, flipped, logT);
-        return lossNce ? (tf.add(teach, lossNce) as Scalar) : teach;
+        if (lossNce) total = tf.add(total, lossNce);
+        const lossIdt = identityTerm(fake, input, n, o.lambdaIdentity, logT);
+        if (lossIdt) total = tf.add(total, lossIdt);
+        return total;
       },
       nce.enabled ? [g.params, f.params] : [g.params],
     );

@@ -30,7 +30,7 @@ export interface DetachedPass {
 export interface NceTerms {
   readonly enabled: boolean;
   readonly identity: boolean;
-  /** G's input for the step: x, or [x; y] with identity NCE; mirrored when `flipped` */
+  /** G's input for the step: x, or [x; y] with identity NCE or the identity term; mirrored when `flipped` */
   input(batch: Batch, flipped: boolean): Tensor4D;
   /** pass 1, outside the tape: the detached G(x) and the detached NCE keys (patch ids drawn here) */
   detachedPass(batch: Batch, flipped: boolean): DetachedPass;
@@ -53,11 +53,13 @@ export function createNceTerms(ctx: StageContext, enabled = ctx.options.lambdaNC
   const layers = o.net.nceLayers;
   const useNce = enabled && o.lambdaNCE > 0;
   const useIdt = o.nceIdt && useNce;
+  // y goes through G with x for identity NCE and for the pixel identity term (identity-term.ts)
+  const withY = useIdt || o.lambdaIdentity > 0;
 
   const keysOf = (taps: Tensor4D[]): Keys => f.sample(taps, o.numPatches, rng);
 
   const input = (batch: Batch, flipped: boolean): Tensor4D => {
-    const real = useIdt ? tf.concat([batch.a, batch.b], 0) : batch.a;
+    const real = withY ? tf.concat([batch.a, batch.b], 0) : batch.a;
     return flipped ? flipW(real) : real;
   };
 
